@@ -265,3 +265,15 @@ def test_encode_tuples():
     np.testing.assert_array_equal(encode_tuples(seq, 2, 4), [[1 * 4 + 2, 0 * 4 + 3]])
     with pytest.raises(ValueError, match="seq must"):
         encode_tuples(np.zeros((2, 5)), 2, 4)
+
+
+def test_regroup_top_gives_the_same_strings_with_other_roots():
+    rhm = RHM(v=3, m=2, s=2, L=2, seed=0)
+    other = rhm.regroup_top(seed=1)
+    a, _ = rhm.enumerate()
+    b, _ = other.enumerate()
+    assert {r.tobytes() for r in a.tokens} == {r.tobytes() for r in b.tokens}
+    for level in range(rhm.L - 1):
+        np.testing.assert_array_equal(rhm.rules[level], other.rules[level])
+    np.testing.assert_array_equal(np.sort(rhm.grammatical_codes(1)), np.sort(other.grammatical_codes(1)))
+    assert_tree_is_grammatical(other, other.sample(100, seed=0))

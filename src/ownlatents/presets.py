@@ -29,11 +29,41 @@ PRESETS: dict[str, dict[str, dict]] = {
             "example": dict(v=4, m=2, s=2, L=3, seed=1),
             "check": dict(v=8, m=3, s=2, L=4, seed=0, P=200_000),
         },
+        # Chapter 2: the theory (exact message passing; all CPU-cheap).
+        "theory": {
+            "lemma1_grammars": [(8, 4, 2, 4, 0), (16, 8, 2, 4, 1), (32, 16, 2, 6, 2), (8, 6, 3, 3, 3), (16, 32, 3, 3, 4)],
+            "brute": [(3, 2, 2, 3, 0), (4, 2, 2, 3, 1), (4, 3, 3, 2, 2)],
+            "empirical": dict(v=8, m=3, s=2, L=3, seed=0, P=400_000, sample_seed=11),
+            "decay": dict(v=16, m_grid=[4, 6, 8], s=2, L=6, seeds=[0, 1, 2]),
+            "signal": dict(
+                s2=dict(v_grid=[8, 16, 32], m_grid=[2, 4, 8, 16], L=3),
+                s3=dict(v_grid=[8, 16], m_grid=[4, 8, 16, 32], L=3),
+                seeds=[0, 1, 2, 3],
+            ),
+            "snr": dict(v=16, m_grid=[3, 4, 6, 8], s=2, L=3, seeds=[0, 1], ratio_lo=0.1, ratio_hi=30.0, n_points=8, n_fit=4),
+            "levels": dict(v=16, m=4, s=2, L=6, seeds=[0, 1, 2]),
+            "complexity": dict(v=32, m=8, L_grid=[2, 3, 4, 5, 6, 7, 8], delta=0.1),
+        },
     },
     "full": {
         "rhm": {
             "example": dict(v=4, m=2, s=2, L=3, seed=1),
             "check": dict(v=16, m=4, s=2, L=4, seed=0, P=2_000_000),
+        },
+        # Chapter 2: the theory (exact message passing; all CPU-cheap).
+        "theory": {
+            "lemma1_grammars": [(8, 4, 2, 4, 0), (16, 8, 2, 4, 1), (32, 16, 2, 6, 2), (8, 6, 3, 3, 3), (16, 32, 3, 3, 4)],
+            "brute": [(3, 2, 2, 3, 0), (4, 2, 2, 3, 1), (4, 3, 3, 2, 2)],
+            "empirical": dict(v=8, m=3, s=2, L=3, seed=0, P=400_000, sample_seed=11),
+            "decay": dict(v=16, m_grid=[4, 6, 8, 12], s=2, L=6, seeds=list(range(8))),
+            "signal": dict(
+                s2=dict(v_grid=[8, 16, 32, 64], m_grid=[2, 4, 8, 16, 32], L=3),
+                s3=dict(v_grid=[8, 16, 32], m_grid=[4, 8, 16, 32, 64], L=3),
+                seeds=list(range(16)),
+            ),
+            "snr": dict(v=16, m_grid=[3, 4, 6, 8], s=2, L=3, seeds=[0, 1, 2, 3, 4, 5, 6, 7], ratio_lo=0.1, ratio_hi=30.0, n_points=8, n_fit=4),
+            "levels": dict(v=16, m=4, s=2, L=6, seeds=[0, 1, 2]),
+            "complexity": dict(v=32, m=8, L_grid=[2, 3, 4, 5, 6, 7, 8], delta=0.1),
         },
     },
 }

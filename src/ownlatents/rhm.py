@@ -164,6 +164,10 @@ class RHM:
         self.seed = _check_int("seed", seed, 0)
         self.dtype = smallest_uint(self.v - 1)
         self.rules = tuple(self._draw_rules(level) for level in range(self.L))
+        self._build_tables()
+
+    def _build_tables(self) -> None:
+        """Lookup tables derived from ``self.rules`` (parents, productions, fast sampling)."""
         # Tables on the v**s tuple codes: parent symbol and production index (-1: not grammatical).
         self._parent = []
         self._production = []
@@ -178,6 +182,23 @@ class RHM:
         # Flat rule tables [v*m, s] in the sample dtype: row a*m + j is rules[l][a, j].
         self._flat_rules = tuple(r.reshape(self.v * self.m, self.s).astype(self.dtype) for r in self.rules)
         self._pair_tables = self._build_pair_tables()
+
+    def regroup_top(self, seed: int) -> "RHM":
+        """A grammar with the same rules below the top and the same ``v*m`` top-level tuples,
+        randomly re-partitioned into the ``v`` root classes.
+
+        It generates exactly the same strings with the same (uniform) probabilities, but
+        assigns them different roots: the data alone cannot tell the two grammars apart,
+        which is why the root needs labels (spec, section 1).
+        """
+        rng = np.random.default_rng(_seed_sequence(seed))
+        top = self.grammatical_tuples(self.L - 1)
+        other = object.__new__(RHM)
+        other.__dict__.update(self.__dict__)
+        other.seed = None
+        other.rules = self.rules[:-1] + (top[rng.permutation(len(top))].reshape(self.v, self.m, self.s),)
+        other._build_tables()
+        return other
 
     def _build_pair_tables(self):
         """Two-level expansion tables for fast i.i.d. sampling, when they are small (< 4 MB).
