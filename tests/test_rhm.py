@@ -277,3 +277,21 @@ def test_regroup_top_gives_the_same_strings_with_other_roots():
         np.testing.assert_array_equal(rhm.rules[level], other.rules[level])
     np.testing.assert_array_equal(np.sort(rhm.grammatical_codes(1)), np.sort(other.grammatical_codes(1)))
     assert_tree_is_grammatical(other, other.sample(100, seed=0))
+
+
+@settings(max_examples=20, deadline=None)
+@given(grammars())
+def test_parse_recovers_the_whole_tree(rhm):
+    sample = rhm.sample(100, seed=3)
+    parsed = rhm.parse(sample.tokens)
+    for level in range(rhm.L + 1):
+        np.testing.assert_array_equal(parsed[level], sample[level])
+
+
+def test_parse_rejects_ungrammatical_strings():
+    rhm = RHM(4, 1, 2, 2, seed=0)  # f = 1/4: most tuples are not grammatical
+    bad = np.zeros((1, 4), dtype=np.uint8)
+    bad[0] = [t for t in range(4) if rhm.parent_table(0)[t] < 0][0]  # code t < 4 is the tuple (0, t)
+    bad[0, 0::2] = 0
+    with pytest.raises(ValueError, match="grammatical"):
+        rhm.parse(bad)

@@ -302,6 +302,25 @@ class RHM:
         codes = encode_tuples(tuples.reshape(1, -1), self.s, self.v).reshape(tuples.shape[:-1])
         return self.parent_table(level)[codes]
 
+    def parse(self, tokens: np.ndarray) -> RHMSample:
+        """The latent tree of grammatical strings, rebuilt bottom-up from the tokens.
+
+        The grammar is unambiguous, so the parse is exact: level ``l+1`` is the parent of
+        each level-``l`` tuple.  Raises ``ValueError`` if a tuple is not grammatical.
+        """
+        tokens = np.asarray(tokens)
+        if tokens.ndim != 2 or tokens.shape[1] != self.n_tokens:
+            raise ValueError(f"tokens must have shape [P, s**L] = [P, {self.n_tokens}], got {tokens.shape}")
+        if tokens.size and (tokens.min() < 0 or tokens.max() >= self.v):
+            raise ValueError(f"tokens must hold symbols in [0, {self.v - 1}]")
+        levels = [tokens.astype(self.dtype)]
+        for level in range(self.L):
+            parents = self._parent[level][encode_tuples(levels[-1], self.s, self.v)]
+            if parents.size and parents.min() < 0:
+                raise ValueError(f"tokens must be grammatical: a level-{level} tuple has no parent")
+            levels.append(parents.astype(self.dtype))
+        return RHMSample(tuple(levels))
+
     def _check_rule_level(self, level: int) -> None:
         _check_int("level", level, 0, self.L - 1)
 
