@@ -374,6 +374,7 @@ def save_results(path: str | Path, runs: Sequence[Mapping[str, Any]], provenance
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; result files are for everyone to read
         os.replace(tmp, path)
     except BaseException:
         try:
