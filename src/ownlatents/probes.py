@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .validation import check_int
+
 __all__ = [
     "confusion",
     "match_labels",
@@ -160,8 +162,7 @@ def train_probe(
         raise ValueError(f"kind must be 'linear' or 'mlp', got {kind!r}")
     for name, value, low in (("n_classes", n_classes, 2), ("max_steps", max_steps, 1), ("batch_size", batch_size, 1),
                              ("eval_every", eval_every, 1), ("patience", patience, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        check_int(name, value, low)
     device = torch.device(device) if device is not None else torch.device("cpu")
     xt, xv = _as_features(x_train), _as_features(x_val)
     yt = torch.as_tensor(np.asarray(y_train), dtype=torch.long)
@@ -243,8 +244,7 @@ def synonym_clustering_score(encode, rhm, level: int, *, n_pairs: int = 2048, se
     unless ``exclude_current=True`` (a swap keeps the production with probability ``1/m``):
     compare with :func:`raw_token_encoder`.
     """
-    if isinstance(n_pairs, bool) or not isinstance(n_pairs, (int, np.integer)) or n_pairs < 2:
-        raise ValueError(f"n_pairs must be an integer >= 2, got {n_pairs!r}")
+    check_int("n_pairs", n_pairs, 2)
     seeds = np.random.SeedSequence(int(seed)).generate_state(3)
     x = rhm.sample(int(n_pairs), seed=int(seeds[0]))
     x_syn = rhm.synonym_swap(x, level, seed=int(seeds[1]), exclude_current=exclude_current)

@@ -25,12 +25,12 @@ strings is uniform sampling without replacement (see :meth:`RHM.sample`).
 
 from __future__ import annotations
 
-import math
-import numbers
 from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import numpy as np
+
+from .validation import check_int as _check_int
 
 __all__ = [
     "RHM",
@@ -51,17 +51,6 @@ BLOCK_SIZE = 16384
 # Above this many distinct strings the integer <-> string bijection no longer fits
 # an int64 index; distinct samples are then drawn by rejecting repeated strings.
 _MAX_INDEXABLE = 2**62
-
-
-def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    """Validate an integer parameter; raise ``ValueError`` naming it and the allowed range."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
-    value = int(value)
-    if value < low or (high is not None and value > high):
-        allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be {allowed}, got {value}")
-    return value
 
 
 def _seed_sequence(seed, *key: int) -> np.random.SeedSequence:
