@@ -26,11 +26,12 @@ PRESETS: dict[str, dict[str, dict]] = {
     "fast": {
         # Chapter 4: the SLC network (P grids in units of v m^3; model options in "options"; see ownlatents.slc).
         "slc": {
-            "main": dict(v=8, s=3, L=3, m=[3, 4, 5], lo=0.3, hi=3.0, per_decade=2, seeds=[0], n_val=500, n_test=500,
+            # P/(v m^3) in {1, 10}: below and above the transition measured in results/slc_main_medium.json
+            "main": dict(v=8, s=3, L=3, m=[3, 4], lo=1.0, hi=10.0, per_decade=1, seeds=[0], n_val=500, n_test=500,
                          options=dict(d_h2=64, batch_size=64, epochs=10)),
-            "depth": dict(v=8, s=3, L=[3, 4], m=3, lo=1.0, hi=3.0, per_decade=2, seeds=[0], n_val=500, n_test=500,
+            "depth": dict(v=8, s=3, L=[3, 4], m=3, P=[2160], seeds=[0], n_val=500, n_test=500,
                           options=dict(d_h2=64, batch_size=64, epochs=10)),
-            "ablation": dict(v=8, s=3, L=3, m=3, lo=1.0, hi=3.0, per_decade=2, seeds=[0], n_val=500, n_test=500,
+            "ablation": dict(v=8, s=3, L=3, m=3, P=[2160], seeds=[0], n_val=500, n_test=500,
                              options=dict(d_h2=64, batch_size=64, epochs=10),
                              variants=[
                 dict(ema=True, stopgrad_between_layers=False, stopgrad_pred_to_clust=False),
