@@ -1,6 +1,5 @@
 """Tests of the masked-token (MLM) baseline."""
 
-import pytest
 import torch
 import torch.nn.functional as F
 
@@ -10,15 +9,6 @@ from ownlatents.data2vec import EncoderConfig, offline_batches, train
 from ownlatents.rhm import RHM, mask_id
 
 CFG = EncoderConfig(v=8, n_positions=8, d_model=16, n_heads=2, n_layers=2, d_ff=32, dropout=0.0)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models run fastest on one thread (and do not thrash a shared CPU); restored after."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_shares_the_data2vec_encoder():

@@ -13,15 +13,6 @@ from ownlatents.rhm import RHM, mask_id, token_ids
 CFG = EncoderConfig(v=8, n_positions=8, d_model=16, n_heads=2, n_layers=3, d_ff=32, dropout=0.0)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models run fastest on one thread (and do not thrash a shared CPU); restored after."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_config_rejects_bad_shapes():
     with pytest.raises(ValueError, match="d_model"):
         EncoderConfig(v=8, n_positions=8, d_model=10, n_heads=4)

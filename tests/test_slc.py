@@ -13,8 +13,6 @@ from ownlatents.slc import (
     run_slc, split_sample, tuple_features,
 )
 
-torch.set_num_threads(1)
-
 
 def _cfg(**kw):
     base = dict(v=4, m=2, s=2, L=3, d_h2=8, batch_size=8, N_compare=20, epochs=1)
