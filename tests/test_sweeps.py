@@ -372,3 +372,15 @@ def test_threshold_dataclass_str():
     assert "above" in str(Threshold(math.nan, status="above"))
     assert "P* =" in str(Threshold(10.0, 5.0, 20.0, 3))
     assert sweeps.__all__
+
+
+def test_run_preset_sweeps_names_files_by_section_key_and_preset(tmp_path, monkeypatch):
+    from ownlatents.sweeps import run_preset_sweeps
+
+    monkeypatch.setenv("OWNLATENTS_RESULTS", str(tmp_path))
+    monkeypatch.setenv("OWNLATENTS_PRESET", "fast")
+    calls = []
+    run_preset_sweeps("rhm", lambda cfg, path: calls.append((cfg, path)), lambda cfg: ["check"], argv=[])
+    assert len(calls) == 1 and calls[0][1] == tmp_path / "rhm_check_fast.json" and "P" in calls[0][0]
+    with pytest.raises(ValueError, match="sweep must be one of"):
+        run_preset_sweeps("rhm", lambda cfg, path: None, lambda cfg: ["check"], argv=["example"])

@@ -564,22 +564,12 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     ``OWNLATENTS_PRESET=full python -m ownlatents.data2vec [offline] [online]``
     """
-    import sys
+    from .sweeps import run_preset_sweeps
 
-    from .presets import get_preset, preset_name
-    from .sweeps import results_dir
+    def sweep_sections(cfg):
+        return [k for k in cfg if isinstance(cfg[k], dict) and "lo" in cfg[k]]
 
-    argv = list(sys.argv[1:] if argv is None else argv)
-    cfg = get_preset("data2vec")
-    name = preset_name()
-    sweeps = [k for k in cfg if isinstance(cfg[k], dict) and "lo" in cfg[k]]
-    for key in argv or sweeps:
-        if key not in sweeps:
-            raise ValueError(f"sweep must be one of {sweeps}, got {key!r}")
-        path = results_dir() / f"data2vec_{key}_{name}.json"
-        t0 = time.perf_counter()
-        d2v_sweep(cfg[key], path=path)
-        print(f"{key}: {time.perf_counter() - t0:.0f} s -> {path}", flush=True)
+    run_preset_sweeps("data2vec", d2v_sweep, sweep_sections, argv)
 
 
 if __name__ == "__main__":

@@ -464,22 +464,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     ``OWNLATENTS_PRESET=full python -m ownlatents.ilc [main] [depth] [variants]``
     """
-    import sys
+    from .sweeps import run_preset_sweeps
 
-    from .presets import get_preset, preset_name
-    from .sweeps import results_dir
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    cfg = get_preset("ilc")
-    name = preset_name()
-    which = argv or [k for k in ("main", "depth", "variants") if k in cfg]
-    for key in which:
-        if key not in cfg:
-            raise ValueError(f"sweep must be one of {[k for k in cfg if isinstance(cfg[k], dict)]}, got {key!r}")
-        path = results_dir() / f"ilc_{key}_{name}.json"
-        t0 = time.perf_counter()
-        ilc_sweep(cfg[key], path=path)
-        print(f"{key}: {time.perf_counter() - t0:.0f} s -> {path}", flush=True)
+    run_preset_sweeps("ilc", ilc_sweep, lambda cfg: [k for k in ("main", "depth", "variants") if k in cfg], argv)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ __all__ = [
     "save_results",
     "load_results",
     "results_dir",
+    "run_preset_sweeps",
     "provenance",
     "aggregate",
     "Threshold",
@@ -426,6 +427,24 @@ def results_dir() -> Path:
 
 
 # --------------------------------------------------------------------------- running
+
+
+def run_preset_sweeps(section: str, sweep: Callable, available: Callable[[dict], list], argv=None) -> None:
+    """The command line of a chapter's full runs: run the named sweeps of preset section
+    ``section`` (all of ``available(cfg)`` when ``argv`` is empty) with ``sweep(cfg[key], path=...)``,
+    storing each as ``results/<section>_<key>_<preset>.json`` (resumable)."""
+    from .presets import get_preset, preset_name
+
+    cfg = get_preset(section)
+    name = preset_name()
+    keys = list(available(cfg))
+    for key in list(sys.argv[1:] if argv is None else argv) or keys:
+        if key not in keys:
+            raise ValueError(f"sweep must be one of {keys}, got {key!r}")
+        path = results_dir() / f"{section}_{key}_{name}.json"
+        t0 = time.perf_counter()
+        sweep(cfg[key], path=path)
+        print(f"{key}: {time.perf_counter() - t0:.0f} s -> {path}", flush=True)
 
 
 def run_sweep(
