@@ -38,15 +38,19 @@ def test_small_P_is_near_chance(rhm, test_sample):
     assert est.score(test_sample)[-1] < 0.5
 
 
-def test_stream_chunking_and_path_agree(rhm):
+@pytest.mark.parametrize("cache_bytes", [0, 2**28])  # regenerated prefixes per level / one cached pass
+@pytest.mark.parametrize("options", [{}, {"pool_blocks": True}, {"oracle": True}])
+def test_stream_chunking_and_path_agree(rhm, cache_bytes, options):
     P_grid = [500, 2000, 6000]
-    fits = fit_path(rhm, P_grid, seed=3, chunk_size=777)
+    fits = fit_path(rhm, P_grid, seed=3, chunk_size=777, cache_bytes=cache_bytes, **options)
     for P, est in zip(P_grid, fits):
-        direct = ILC(V, S, L).fit(rhm.sample(P, seed=3).tokens, chunk_size=4096)
+        train = rhm.sample_prefix(P, seed=3)
+        direct = ILC(V, S, L, **options).fit(train.tokens, train if options else None, chunk_size=4096)
         for a, b in zip(est.tables_, direct.tables_):
             assert np.array_equal(a, b)
-    single = ILC(V, S, L).fit_rhm(rhm, 2000, seed=3)
-    assert all(np.array_equal(a, b) for a, b in zip(single.tables_, fits[1].tables_))
+    if not options:
+        single = ILC(V, S, L).fit_rhm(rhm, 2000, seed=3)
+        assert all(np.array_equal(a, b) for a, b in zip(single.tables_, fits[1].tables_))
 
 
 def test_transform_shapes_and_unknown(rhm, test_sample):

@@ -131,6 +131,61 @@ def test_prefix_property_across_block_boundaries():
     np.testing.assert_array_equal(big.tokens[: len(small)], small.tokens)
 
 
+# ---------------------------------------------------------------- the nested-prefix stream
+@settings(max_examples=30, deadline=None)
+@given(grammars(), st.integers(1, 300), st.integers(0, 2**31))
+def test_prefix_stream_is_grammatical_and_nested(rhm, P, seed):
+    full = rhm.sample_prefix(P, seed)
+    assert_tree_is_grammatical(rhm, full)
+    for height in range(rhm.L + 1):
+        part = rhm.sample_prefix(P, seed, height)
+        assert part.L == height
+        for j in range(height + 1):  # level j of the prefix = the first s**(height-j) symbols
+            np.testing.assert_array_equal(part[j], full[j][:, : rhm.s ** (height - j)])
+
+
+@settings(max_examples=15, deadline=None)
+@given(grammars(max_L=3), st.integers(1, 2 * BLOCK_SIZE + 50), st.integers(1, 5000), st.integers(0, 100))
+def test_prefix_stream_chunked_and_one_shot_agree(rhm, P, chunk_size, seed):
+    height = rhm.L - 1
+    whole = rhm.sample_prefix(P, seed, height)
+    chunks = list(rhm.iter_prefix(P, seed, height, chunk_size=chunk_size))
+    assert all(len(c) <= chunk_size for c in chunks)
+    joined = RHMSample.concatenate(chunks)
+    for level in range(height + 1):
+        np.testing.assert_array_equal(joined[level], whole[level])
+    tokens = np.concatenate(list(rhm.iter_prefix(P, seed, height, chunk_size=chunk_size, tokens_only=True)))
+    np.testing.assert_array_equal(tokens, whole.tokens)
+
+
+@pytest.mark.parametrize("m", [4, 32])  # two-level tables / plain path
+def test_prefix_stream_has_the_rhm_distribution(m):
+    """Same law as the i.i.d. stream: uniform root and productions at every level (chi-square),
+    and the same joint law of the first and last tokens (two-sample chi-square)."""
+    rhm = RHM(v=8, m=m, s=3, L=3, seed=1)
+    assert (rhm._pair_tables is None) == (m == 32)
+    sample = rhm.sample_prefix(60_000, seed=5)
+    assert stats.chisquare(np.bincount(sample.root, minlength=8)).pvalue > 1e-3
+    for level in range(rhm.L):
+        production = rhm.production_table(level)[encode_tuples(sample[level], 3, 8)]
+        assert stats.chisquare(np.bincount(production.ravel(), minlength=m)).pvalue > 1e-3
+    other = rhm.sample(60_000, seed=5)
+    assert (other.tokens != sample.tokens).any()  # an independent stream
+    pair = [np.bincount(x.tokens[:, 0] * 8 + x.tokens[:, -1], minlength=64) for x in (sample, other)]
+    table = np.array(pair)
+    table = table[:, table.sum(axis=0) > 0]
+    assert stats.chi2_contingency(table).pvalue > 1e-3
+
+
+def test_prefix_stream_rejects_bad_height():
+    rhm = RHM(8, 3, 2, 4, seed=0)
+    with pytest.raises(ValueError, match="height"):
+        rhm.sample_prefix(10, 0, height=5)
+    with pytest.raises(ValueError, match="height"):
+        next(rhm.iter_prefix(10, 0, height=-1))
+    assert rhm.sample_prefix(0, 0, 2).tokens.shape == (0, 4)
+
+
 def test_root_and_rule_choices_are_uniform():
     """Chi-square tests at a fixed seed: root uniform over v, productions uniform over m."""
     rhm = RHM(v=8, m=4, s=2, L=4, seed=3)  # uses the two-level fast path

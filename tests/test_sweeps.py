@@ -134,6 +134,21 @@ def test_run_sweep_resumes(tmp_path):
     assert len(load_results(path).provenance["history"]) == 3
 
 
+def test_run_sweep_in_parallel_equals_serial(tmp_path):
+    kw = dict(P_grid=[10, 100, 1000], params=param_grid(m=[2, 3]), seeds=[0, 1], progress=False)
+    serial = run_sweep(Counter(), **kw)
+    path = tmp_path / "par.json"
+    run_sweep(Counter(), **{**kw, "seeds": [0]}, path=path)  # half done: the workers do the rest
+    parallel = run_sweep(Counter(), **kw, path=path, jobs=2)
+    strip = [{k: v for k, v in r.items() if k != "time_s"} for r in serial.rows]
+    assert [{k: v for k, v in r.items() if k != "time_s"} for r in parallel.rows] == strip
+    assert len(load_results(path)) == 12
+    with pytest.raises(RuntimeError, match="simulated crash"):  # a worker's error reaches the caller
+        run_sweep(Counter(fail_at=2), **kw, jobs=2)
+    with pytest.raises(ValueError, match="jobs"):
+        run_sweep(Counter(), **kw, jobs=0)
+
+
 def test_run_sweep_crash_leaves_valid_file(tmp_path):
     path = tmp_path / "sweep.json"
     fn = Counter(fail_at=4)
@@ -384,3 +399,8 @@ def test_run_preset_sweeps_names_files_by_section_key_and_preset(tmp_path, monke
     assert len(calls) == 1 and calls[0][1] == tmp_path / "rhm_check_fast.json" and "P" in calls[0][0]
     with pytest.raises(ValueError, match="sweep must be one of"):
         run_preset_sweeps("rhm", lambda cfg, path: None, lambda cfg: ["check"], argv=["example"])
+    calls.clear()
+    run_preset_sweeps("rhm", lambda cfg, path, jobs: calls.append(jobs), lambda cfg: ["check"], argv=["--jobs", "3"])
+    assert calls == [3]
+    with pytest.raises(ValueError, match="jobs"):
+        run_preset_sweeps("rhm", lambda cfg, path: None, lambda cfg: ["check"], argv=["--jobs", "0"])

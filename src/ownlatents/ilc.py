@@ -36,6 +36,9 @@ from .validation import check_int as _check_int
 __all__ = ["ILC", "fit_path", "ilc_point", "ILCPathSweep", "ilc_sweep", "per_level_rows", "variant_name", "main"]
 
 CONTEXTS = ("one", "all")
+# the ILC options a sweep may vary (they name a variant in tables and plots)
+_OPTION_NAMES = ("context", "pool_blocks", "oracle", "kmeans_weighted", "kmeans_init", "kmeans_n_init", "min_count",
+                 "tuple_pos", "cousin_pos")
 _MAX_TABLE = 2**24
 
 
@@ -230,7 +233,7 @@ class ILC:
             raise ValueError("tokens must hold at least one string")
         levels = self._check_latents(latents, P) if self.oracle else None
 
-        def source():
+        def source(level):
             for a in range(0, P, chunk_size):
                 if levels is None:
                     yield tokens[a : a + chunk_size]
@@ -241,7 +244,8 @@ class ILC:
         return self
 
     def fit_rhm(self, rhm: RHM, P: int, seed: int, *, chunk_size: int = 16384) -> "ILC":
-        """Fit on the first ``P`` strings of the i.i.d. stream ``rhm.iter_samples(P, seed)``, in bounded memory."""
+        """Fit on the ``P`` strings of ``rhm.sample_prefix(P, seed)`` (an i.i.d. stream), streamed in
+        bounded memory and sampling at each level only the prefix the level reads (see :func:`fit_path`)."""
         fit_path(rhm, [P], seed, estimators=[self], chunk_size=chunk_size)
         return self
 
@@ -281,8 +285,9 @@ class ILC:
 def _fit_many(estimators: Sequence[ILC], P_list: Sequence[int], source: Callable[[], Iterable], timing=None) -> None:
     """Fit estimator ``j`` on the first ``P_list[j]`` strings of ``source()``; one pass per level.
 
-    ``source`` is called once per level and must yield the same chunks each time
-    (token arrays, or RHMSamples when an estimator uses ``oracle``).
+    ``source(level)`` is called once per level and must yield chunks of the same strings each
+    time (token arrays, or RHMSamples when an estimator uses ``oracle``), holding at least the
+    prefix of every string that the level reads.
     """
     L = estimators[0].L
     if any(e.L != L for e in estimators):
@@ -295,7 +300,7 @@ def _fit_many(estimators: Sequence[ILC], P_list: Sequence[int], source: Callable
         counts = [0] * len(estimators)
         start = 0
         t0 = time.perf_counter()
-        it = iter(source())
+        it = iter(source(level))
         t_sample = t_count = 0.0
         while start < P_max:
             ts = time.perf_counter()
@@ -337,13 +342,20 @@ def fit_path(
     cache_bytes: int = 2**28,
     **options,
 ) -> list[ILC]:
-    """One ILC per ``P`` in ``P_grid``, each fitted on the first ``P`` strings of the i.i.d. stream of
-    ``rhm`` with sample seed ``seed``.  The stream is sampled once per level for the whole grid,
-    and every estimator is identical to ``ILC(...).fit(rhm.sample(P, seed).tokens)``.
-    ``options`` go to :class:`ILC` (unless ``estimators`` are given).  ``timing`` (a dict) receives
-    seconds spent sampling, counting and in k-means.  When the stream takes at most ``cache_bytes``
-    it is sampled once and kept in memory for the later levels; otherwise it is regenerated
-    (deterministically) at every level, so memory stays bounded for any P."""
+    """One ILC per ``P`` in ``P_grid``, each fitted on the first ``P`` strings of the nested-prefix
+    stream of ``rhm`` with sample seed ``seed``; every estimator is identical to
+    ``ILC(...).fit(rhm.sample_prefix(P, seed).tokens)``.
+
+    Two savings make this fast.  The stream is sampled once per level for the whole grid
+    (smaller P are prefixes of the same stream).  And Algorithm 1 at level ``l`` reads only
+    the first grandparent block (``s**(l+2)`` tokens of a string), so without ``pool_blocks``
+    the level-``l`` pass draws only that prefix of every string
+    (:meth:`~ownlatents.rhm.RHM.iter_prefix`): at ``L=5, s=3`` the four passes sample 360 tokens
+    per string instead of 4 x 243.  ``options`` go to :class:`ILC` (unless ``estimators`` are
+    given).  ``timing`` (a dict) receives seconds spent sampling, counting and in k-means.  When
+    the whole stream takes at most ``cache_bytes`` it is sampled once and kept in memory for the
+    later levels; otherwise it is regenerated (deterministically) at every level, so memory stays
+    bounded for any P."""
     P_grid = [_check_int("P", P, 1) for P in P_grid]
     if not P_grid:
         raise ValueError("P_grid must not be empty")
@@ -355,16 +367,18 @@ def fit_path(
         if (e.v, e.s, e.L) != (rhm.v, rhm.s, rhm.L):
             raise ValueError(f"estimator (v, s, L) = {(e.v, e.s, e.L)} does not match {rhm}")
     oracle = any(e.oracle for e in estimators)
+    pooled = any(e.pool_blocks for e in estimators)
     P_max = max(P_grid)
     per_string = sum(rhm.level_size(l) for l in range(rhm.L)) if oracle else rhm.n_tokens
     cache: list | None = [] if P_max * per_string * rhm.dtype.itemsize <= cache_bytes else None
 
-    def source():
+    def source(level):
         if cache:  # later levels replay the first pass instead of sampling again
             yield from cache
             return
-        for chunk in rhm.iter_samples(P_max, seed, chunk_size=chunk_size):
-            chunk = chunk if oracle else chunk.tokens
+        # the prefix this level reads (the whole string when blocks are pooled or when caching)
+        height = rhm.L if (pooled or cache is not None) else min(level + 2, rhm.L)
+        for chunk in rhm.iter_prefix(P_max, seed, height, chunk_size=chunk_size, tokens_only=not oracle):
             if cache is not None:
                 cache.append(chunk)
             yield chunk
@@ -424,9 +438,10 @@ class ILCPathSweep:
         return self._cache[key][P]
 
 
-def ilc_sweep(cfg: dict, *, path=None, progress: bool = True):
+def ilc_sweep(cfg: dict, *, path=None, progress: bool = True, jobs: int = 1):
     """Run one sweep section of the ``ilc`` preset (keys ``v, s, L, m, seeds, lo, hi, per_decade``,
-    optional ``options``, ``n_test``); P grid in units of ``v m^3``.  Returns a SweepResult."""
+    optional ``variants``, ``n_test``); P grid in units of ``v m^3``.  ``jobs``: worker processes,
+    one (parameters, seed) P-path each.  Returns a SweepResult."""
     from .sweeps import param_grid, run_sweep, scaled_grid
 
     def grid(p):
@@ -438,7 +453,7 @@ def ilc_sweep(cfg: dict, *, path=None, progress: bool = True):
     params = [dict(p, **var) for var in variants for p in param_grid(v=[cfg["v"]], s=[cfg["s"]], L=Ls, m=ms)]
     fn = ILCPathSweep(grid, n_test=cfg.get("n_test", 10_000))
     return run_sweep(fn, P_grid=grid, params=params, seeds=list(cfg["seeds"]), path=path,
-                     desc=cfg.get("desc", "ILC"), progress=progress, meta={"section": cfg})
+                     desc=cfg.get("desc", "ILC"), progress=progress, meta={"section": cfg}, jobs=jobs)
 
 
 def per_level_rows(rows) -> list[dict]:
@@ -455,18 +470,22 @@ def per_level_rows(rows) -> list[dict]:
 
 def variant_name(row) -> str:
     """A short label of the ILC options of a sweep row ("Algorithm 1" for the defaults)."""
-    opts = [f"{k}={row[k]}" for k in ("context", "pool_blocks", "oracle") if k in row]
+    opts = [f"{k}={row[k]}" for k in _OPTION_NAMES if k in row]
     return ", ".join(opts) if opts else "Algorithm 1"
+
+
+#: the sweep sections of the ``ilc`` preset that ``main`` runs
+SWEEPS = ("main", "weighted", "depth", "variants")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the ``ilc`` sweeps of the preset in force and store them under ``results/``.
 
-    ``OWNLATENTS_PRESET=full python -m ownlatents.ilc [main] [depth] [variants]``
+    ``OWNLATENTS_PRESET=full python -m ownlatents.ilc [main] [weighted] [depth] [variants] [--jobs N]``
     """
     from .sweeps import run_preset_sweeps
 
-    run_preset_sweeps("ilc", ilc_sweep, lambda cfg: [k for k in ("main", "depth", "variants") if k in cfg], argv)
+    run_preset_sweeps("ilc", ilc_sweep, lambda cfg: [k for k in SWEEPS if k in cfg], argv)
 
 
 if __name__ == "__main__":

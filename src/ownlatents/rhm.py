@@ -48,6 +48,10 @@ __all__ = [
 #: sample does not depend on how it is chunked.
 BLOCK_SIZE = 16384
 
+# Spawn-key tag of the nested-prefix stream (sample_prefix); the i.i.d. stream uses
+# (block,) and the distinct stream (2**32,), so the three never share random numbers.
+_PREFIX_TAG = 2**31
+
 # Above this many distinct strings the integer <-> string bijection no longer fits
 # an int64 index; distinct samples are then drawn by rejecting repeated strings.
 _MAX_INDEXABLE = 2**62
@@ -348,23 +352,35 @@ class RHM:
         if self._pair_tables is None:
             choices = self._random_choices(rng, BLOCK_SIZE)
             return self._from_choices(root, [c[:n] for c in choices])
-        levels = [None] * (self.L + 1)
-        levels[self.L] = root.astype(self.dtype).reshape(-1, 1)
+        levels = self._expand_down(rng, root.astype(self.dtype).reshape(-1, 1), self.L, n)
+        return RHMSample(tuple(levels[l] for l in range(self.L + 1)))
+
+    def _expand_down(self, rng: np.random.Generator, seq: np.ndarray, level: int, n: int) -> dict:
+        """Random subtrees below the level-``level`` symbols ``seq`` [n, w]: ``{j: level-j sequence}``
+        for ``j = level .. 0``.  Draws are made for ``BLOCK_SIZE`` rows (then cut to ``n``), top
+        level first; with pair tables two levels per draw (after one single step if ``level`` is odd)."""
+        out = {level: seq}
+        choice_dtype = np.uint8 if self.m <= 256 else np.int64
+        if self._pair_tables is None:
+            for j in range(level, 0, -1):
+                choices = rng.integers(0, self.m, size=(BLOCK_SIZE, out[j].shape[1]), dtype=choice_dtype)[:n]
+                out[j - 1] = self.expand(out[j], choices, j - 1)
+            return out
         joint = self.m ** (self.s + 1)
         joint_dtype = np.uint16 if joint <= 2**16 else np.uint32
-        top = self.L
+        top = level
         if top % 2:  # odd depth: one single-level step at the top, where it is cheapest
-            draws = rng.integers(0, self.m, size=(BLOCK_SIZE, 1), dtype=np.uint8 if self.m <= 256 else np.int64)[:n]
-            levels[top - 1] = self.expand(levels[top], draws, top - 1)
+            draws = rng.integers(0, self.m, size=(BLOCK_SIZE, out[top].shape[1]), dtype=choice_dtype)[:n]
+            out[top - 1] = self.expand(out[top], draws, top - 1)
             top -= 1
         while top >= 2:  # two levels per step
-            draws = rng.integers(0, joint, size=(BLOCK_SIZE, self.level_size(top)), dtype=joint_dtype)[:n]
-            index = levels[top].astype(np.intp) * joint + draws
+            draws = rng.integers(0, joint, size=(BLOCK_SIZE, out[top].shape[1]), dtype=joint_dtype)[:n]
+            index = out[top].astype(np.intp) * joint + draws
             children, grandchildren = self._pair_tables[top]
-            levels[top - 1] = children.take(index, mode="clip").view(self.dtype).reshape(n, -1)
-            levels[top - 2] = grandchildren.take(index, mode="clip").view(self.dtype).reshape(n, -1)
+            out[top - 1] = children.take(index, mode="clip").view(self.dtype).reshape(n, -1)
+            out[top - 2] = grandchildren.take(index, mode="clip").view(self.dtype).reshape(n, -1)
             top -= 2
-        return RHMSample(tuple(levels))
+        return out
 
     def _iid_range(self, seed: int, start: int, stop: int) -> RHMSample:
         """Strings ``start .. stop-1`` of the i.i.d. stream of ``seed``."""
@@ -375,6 +391,76 @@ class RHM:
             part = self._iid_block(seed, block, hi)
             parts.append(part.select(slice(lo, hi)) if lo else part)
         return parts[0] if len(parts) == 1 else RHMSample.concatenate(parts)
+
+    # ------------------------------------------------------------------ nested prefixes
+    def _prefix_block(self, seed: int, block: int, n: int, height: int, tokens_only: bool = False):
+        """Block ``block`` of the nested-prefix stream: the leftmost height-``height`` subtrees.
+
+        Random numbers come from ``1 + L`` generators per block: the *spine* (root and the
+        production of the leftmost node of every level) and one *shell* per height ``k``
+        (the subtrees of children ``1..s-1`` of the leftmost level-``k`` node).  The leftmost
+        height-``h`` subtree only uses the spine and shells ``1..h``, so it is the same
+        whatever ``height`` is asked for.  ``tokens_only``: return the tokens [n, s**height] only.
+        """
+        choice_dtype = np.uint8 if self.m <= 256 else np.int64
+        rng = np.random.default_rng(_seed_sequence(seed, block, _PREFIX_TAG, 0))
+        root = rng.integers(0, self.v, size=BLOCK_SIZE)[:n]
+        spine = rng.integers(0, self.m, size=(BLOCK_SIZE, self.L), dtype=choice_dtype)[:n]  # column L-k: level k
+        leftmost = [None] * (self.L + 1)  # leftmost[k]: symbol of the leftmost level-k node, [n, 1]
+        leftmost[self.L] = root.astype(self.dtype).reshape(-1, 1)
+        siblings = [None] * (self.L + 1)  # siblings[k]: children 1..s-1 of leftmost[k], [n, s-1]
+        for k in range(self.L, 0, -1):
+            children = self.expand(leftmost[k], spine[:, self.L - k : self.L - k + 1], k - 1)
+            leftmost[k - 1], siblings[k] = children[:, :1], children[:, 1:]
+        # shell_levels[k][j]: level-j sequence of the subtrees of siblings[k], [n, (s-1) s**(k-1-j)]
+        shell_levels = {}
+        for k in range(1, height + 1):
+            rng = np.random.default_rng(_seed_sequence(seed, block, _PREFIX_TAG, k))
+            shell_levels[k] = self._expand_down(rng, siblings[k], k - 1, n)
+        levels = tuple(
+            np.concatenate([leftmost[j]] + [shell_levels[k][j] for k in range(j + 1, height + 1)], axis=1)
+            for j in range(1 if tokens_only else height + 1)
+        )
+        return levels[0] if tokens_only else RHMSample(levels)
+
+    def sample_prefix(self, P: int, seed: int = 0, height: int | None = None) -> RHMSample:
+        """The leftmost height-``height`` subtree of ``P`` i.i.d. strings (default: whole strings).
+
+        A second i.i.d. stream (independent of :meth:`sample`'s), built so that a *prefix* of
+        every string can be drawn without the rest: ``sample_prefix(P, seed, h).tokens`` are the
+        first ``s**h`` tokens of ``sample_prefix(P, seed).tokens`` and ``levels[j]`` are the
+        first ``s**(h-j)`` symbols of level ``j``.  Algorithm 1 of ILC reads only the first
+        grandparent block at level ``l`` (``s**(l+2)`` tokens), so its level-``l`` pass costs
+        ``s**(l+2)`` tokens per string instead of ``s**L``.  Returns an :class:`RHMSample` of
+        depth ``height`` (``levels[height]`` is the leftmost level-``height`` node).
+        """
+        P = _check_int("P", P, 0)
+        height = self.L if height is None else _check_int("height", height, 0, self.L)
+        if P == 0:
+            return RHMSample(tuple(np.zeros((0, self.s ** (height - j)), dtype=self.dtype) for j in range(height + 1)))
+        return next(self.iter_prefix(P, seed, height, chunk_size=P))
+
+    def iter_prefix(
+        self, P: int, seed: int = 0, height: int | None = None, *, chunk_size: int = BLOCK_SIZE,
+        tokens_only: bool = False,
+    ) -> Iterator[RHMSample] | Iterator[np.ndarray]:
+        """:meth:`sample_prefix` ``(P, seed, height)`` in chunks of at most ``chunk_size`` strings
+        (token arrays [n, s**height] instead of RHMSamples when ``tokens_only``)."""
+        P = _check_int("P", P, 0)
+        chunk_size = _check_int("chunk_size", chunk_size, 1)
+        height = self.L if height is None else _check_int("height", height, 0, self.L)
+        for start in range(0, P, chunk_size):
+            stop = min(start + chunk_size, P)
+            parts = []
+            for block in range(start // BLOCK_SIZE, (stop - 1) // BLOCK_SIZE + 1):
+                lo = max(start - block * BLOCK_SIZE, 0)
+                hi = min(stop - block * BLOCK_SIZE, BLOCK_SIZE)
+                part = self._prefix_block(seed, block, hi, height, tokens_only)
+                parts.append(part if not lo else part[lo:] if tokens_only else part.select(slice(lo, hi)))
+            if len(parts) == 1:
+                yield parts[0]
+            else:
+                yield np.concatenate(parts) if tokens_only else RHMSample.concatenate(parts)
 
     def decode(self, index: np.ndarray) -> RHMSample:
         """The strings with integer indices ``index`` (the bijection ``[0, n_strings)`` <-> strings).

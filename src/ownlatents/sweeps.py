@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .validation import check_int as _check_int
+
 __all__ = [
     "log_grid",
     "scaled_grid",
@@ -431,19 +433,34 @@ def results_dir() -> Path:
 
 def run_preset_sweeps(section: str, sweep: Callable, available: Callable[[dict], list], argv=None) -> None:
     """The command line of a chapter's full runs: run the named sweeps of preset section
-    ``section`` (all of ``available(cfg)`` when ``argv`` is empty) with ``sweep(cfg[key], path=...)``,
-    storing each as ``results/<section>_<key>_<preset>.json`` (resumable)."""
+    ``section`` (all of ``available(cfg)`` when no name is given) with ``sweep(cfg[key], path=...)``,
+    storing each as ``results/<section>_<key>_<preset>.json`` (resumable).  ``--jobs N`` is
+    passed on as ``sweep(..., jobs=N)`` (worker processes, see :func:`run_sweep`)."""
     from .presets import get_preset, preset_name
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    jobs = None
+    if "--jobs" in args:
+        i = args.index("--jobs")
+        try:
+            jobs = int(args[i + 1])
+        except (IndexError, ValueError):
+            raise ValueError("--jobs must be followed by a whole number") from None
+        _check_int("jobs", jobs, 1)
+        del args[i : i + 2]
+        import inspect
+
+        if "jobs" not in inspect.signature(sweep).parameters:
+            raise ValueError(f"the {section} sweeps run in one process; --jobs is not supported")
     cfg = get_preset(section)
     name = preset_name()
     keys = list(available(cfg))
-    for key in list(sys.argv[1:] if argv is None else argv) or keys:
+    for key in args or keys:
         if key not in keys:
             raise ValueError(f"sweep must be one of {keys}, got {key!r}")
         path = results_dir() / f"{section}_{key}_{name}.json"
         t0 = time.perf_counter()
-        sweep(cfg[key], path=path)
+        sweep(cfg[key], path=path, **({} if jobs is None else {"jobs": jobs}))
         print(f"{key}: {time.perf_counter() - t0:.0f} s -> {path}", flush=True)
 
 
@@ -457,6 +474,7 @@ def run_sweep(
     desc: str | None = None,
     meta: Mapping[str, Any] | None = None,
     progress: bool = True,
+    jobs: int = 1,
 ) -> SweepResult:
     """Call ``fn(P=P, seed=seed, **p)`` for every p in ``params``, seed and P; tabulate.
 
@@ -467,7 +485,13 @@ def run_sweep(
     (params, seed, P) is already in the file are not recomputed (resume after a crash,
     or add seeds / grid points later).  Runs in the file but outside the requested grid
     are kept in the file and left out of the returned result.
+
+    ``jobs > 1`` runs the (params, seed) groups in that many worker processes (fork; Linux and
+    macOS): a worker calls ``fn`` for every P of its group in order, so an ``fn`` that caches a
+    whole P path per (params, seed), like :class:`ownlatents.ilc.ILCPathSweep`, keeps its cache.
+    Results are stored in plan order, exactly as with ``jobs=1``.
     """
+    jobs = _check_int("jobs", jobs, 1)
     if params is None:
         params = [{}]
     elif isinstance(params, Mapping):
@@ -519,33 +543,70 @@ def run_sweep(
 
     todo = [t for t in plan if _run_key(*t) not in done]
     bar = _progress(total=len(plan), initial=len(plan) - len(todo), desc=desc, disable=not progress)
+
+    def record(p, seed, P, metrics, elapsed):
+        if not isinstance(metrics, Mapping):
+            raise TypeError(f"fn must return a dict of metrics, got {type(metrics).__name__}")
+        clash = [k for k in metrics if k in p or k in _RESERVED]
+        if clash:
+            raise ValueError(f"metric names {clash} clash with parameter or reserved names")
+        rec = {"params": _jsonable(p), "seed": seed, "P": P, "metrics": _jsonable(dict(metrics)), "time_s": elapsed}
+        done[_run_key(p, seed, P)] = rec
+        stored.append(rec)
+        if path is not None:
+            save_results(path, stored, prov)
+        bar.update(1)
+
     try:
-        for p, seed, P in todo:
-            t0 = time.perf_counter()
-            metrics = fn(P=P, seed=seed, **p)
-            elapsed = time.perf_counter() - t0
-            if not isinstance(metrics, Mapping):
-                raise TypeError(f"fn must return a dict of metrics, got {type(metrics).__name__}")
-            clash = [k for k in metrics if k in p or k in _RESERVED]
-            if clash:
-                raise ValueError(f"metric names {clash} clash with parameter or reserved names")
-            record = {
-                "params": _jsonable(p),
-                "seed": seed,
-                "P": P,
-                "metrics": _jsonable(dict(metrics)),
-                "time_s": elapsed,
-            }
-            done[_run_key(p, seed, P)] = record
-            stored.append(record)
-            if path is not None:
-                save_results(path, stored, prov)
-            bar.update(1)
+        if jobs == 1 or len(todo) <= 1:
+            for p, seed, P in todo:
+                t0 = time.perf_counter()
+                metrics = fn(P=P, seed=seed, **p)
+                record(p, seed, P, metrics, time.perf_counter() - t0)
+        else:
+            _run_parallel(fn, todo, jobs, record)
     finally:
         bar.close()
     if path is not None and not todo:
         save_results(path, stored, prov)  # record this (no-op) call's provenance too
     return SweepResult([done[_run_key(*t)] for t in plan], prov)
+
+
+_WORKER_FN: Callable | None = None  # the sweep function, inherited by forked workers
+
+
+def _run_group(params: dict, seed, Ps: list) -> list:
+    """Worker: ``fn`` on every P of one (params, seed) group -> [(metrics, seconds)]."""
+    out = []
+    for P in Ps:
+        t0 = time.perf_counter()
+        out.append((_WORKER_FN(P=P, seed=seed, **params), time.perf_counter() - t0))
+    return out
+
+
+def _run_parallel(fn: Callable, todo: list, jobs: int, record: Callable) -> None:
+    """Run the (params, seed) groups of ``todo`` in ``jobs`` forked processes; record in plan order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    global _WORKER_FN
+    groups: dict[str, tuple[dict, Any, list]] = {}
+    for p, seed, P in todo:
+        key = _run_key(p, seed, 0)
+        groups.setdefault(key, (p, seed, []))[2].append(P)
+    _WORKER_FN = fn
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [(g, pool.submit(_run_group, *g)) for g in groups.values()]
+            try:
+                for (p, seed, Ps), fut in futures:
+                    for P, (metrics, elapsed) in zip(Ps, fut.result()):
+                        record(p, seed, P, metrics, elapsed)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    finally:
+        _WORKER_FN = None
 
 
 def _progress(total: int, initial: int, desc: str | None, disable: bool):
