@@ -73,6 +73,21 @@ def test_pstar_vs_m():
     plots.pstar_vs_m(m, P, L=3, fit=False, overlay=(m, P * 1.1))
 
 
+def test_pstar_vs_depth():
+    from ownlatents.sweeps import Threshold, thresholds_by
+
+    rows = [dict(r, L=L, P=r["P"] * 2 ** (L - 3)) for L in (3, 4, 5) for r in synthetic_rows(ms=(4,))]
+    curve = thresholds_by(rows, by="L", scale=8 * 4**3)
+    assert set(curve) == {3, 4, 5} and all(isinstance(t, Threshold) for t in curve.values())
+    broken = dict(curve)
+    broken[5] = Threshold(float("nan"), float("nan"), float("inf"), 2, "above")  # no crossing: left out
+    fig = plots.pstar_vs_depth({"a": curve, "b": broken}, v=8, m=4)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {"a", "b"} <= set(labels) and any("log" in t for t in labels) and ax.get_yscale() == "log"
+    assert list(ax.get_xticks()) == [3, 4, 5]
+
+
 @pytest.mark.parametrize("layout", ["panels", "insets"])
 def test_standard_figure(layout):
     rows = synthetic_rows()

@@ -179,18 +179,34 @@ class ILC:
         self.n_samples_ = 0
 
     def _count(self, level: int, chunk, rows: int) -> np.ndarray:
-        """Count increments [B**s * J * B] of (tuple code, target slot, target symbol) on ``rows`` strings."""
+        """Count increments [B**s * J * B] of (tuple code, target slot, target symbol) on ``rows`` strings.
+
+        Without pooling only the level-``level`` symbols that the counts use are built: the tuple
+        at ``tuple_pos`` and the target(s) in the first grandparent block (for ``context="one"``
+        4 of the 9 symbols of a block at s=3), lifting only the tokens below them."""
         s, B, J = self.s, self._B, len(self._targets)
-        width = self.s ** (self.L - level) if self.pool_blocks else s**2
-        if self.oracle:
-            h = chunk.levels[level][:rows, :width]
-        else:
-            tokens = chunk.tokens if isinstance(chunk, RHMSample) else chunk
-            h = self._lift(tokens[:rows, : width * s**level], 0, level)
-        h = h.reshape(rows, -1, s * s)  # [n, blocks, s^2]
         t = self.tuple_pos * s
-        code = self._codes(h[:, :, t : t + s].reshape(rows, -1))  # [n, blocks]
-        z = h[:, :, self._targets]  # [n, blocks, J]
+        if self.pool_blocks:
+            width = self.s ** (self.L - level)
+            if self.oracle:
+                h = chunk.levels[level][:rows, :width]
+            else:
+                tokens = chunk.tokens if isinstance(chunk, RHMSample) else chunk
+                h = self._lift(tokens[:rows, : width * s**level], 0, level)
+            h = h.reshape(rows, -1, s * s)  # [n, blocks, s^2]
+            code = self._codes(h[:, :, t : t + s].reshape(rows, -1))  # [n, blocks]
+            z = h[:, :, self._targets]  # [n, blocks, J]
+        else:
+            positions = np.concatenate([np.arange(t, t + s), self._targets])  # inside the first block
+            if self.oracle:
+                h = chunk.levels[level][:rows, positions]
+            else:
+                tokens = chunk.tokens if isinstance(chunk, RHMSample) else chunk
+                span = s**level  # tokens below one level-`level` symbol
+                columns = (positions[:, None] * span + np.arange(span)).ravel()
+                h = self._lift(tokens[:rows, columns], 0, level)  # [n, s + J]
+            code = self._codes(h[:, :s])  # [n, 1]
+            z = h[:, None, s:]  # [n, 1, J]
         index = (code[:, :, None].astype(np.intp) * J + np.arange(J)) * B + z
         return np.bincount(index.ravel(), minlength=B**s * J * B)
 

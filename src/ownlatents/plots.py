@@ -25,7 +25,7 @@ from .sweeps import (
     thresholds_by,
 )
 
-__all__ = ["CMAP", "group_colors", "accuracy_vs_P", "pstar_vs_m", "standard_figure", "draw_tree", "rule_table"]
+__all__ = ["CMAP", "group_colors", "accuracy_vs_P", "pstar_vs_m", "pstar_vs_depth", "standard_figure", "draw_tree", "rule_table"]
 
 CMAP = "viridis"
 OVERLAY_LABEL = "full preset (results/)"
@@ -322,6 +322,41 @@ def standard_figure(
     if title:
         fig.suptitle(title)
     fig.summary = {"thresholds": ths, "fit": fit, "overlay_thresholds": o_ths}
+    return fig
+
+
+def pstar_vs_depth(
+    curves: Mapping[str, Mapping[Any, Threshold]],
+    *,
+    v: float,
+    m: float,
+    delta: float = 0.1,
+    ax=None,
+    ylabel: str = r"$P^*/(v m^3)$",
+    legend: bool | str | Mapping[str, Any] = True,
+):
+    """Thresholds versus depth L, one line per entry of ``curves`` (label -> {L: Threshold},
+    in any unit), with bootstrap error bars and two guides through the first point of the
+    first curve: the theorem's ``log(L v m / delta)`` (dashed) and a factor ``m`` per level
+    (dotted, what token-level SSL pays)."""
+    fig, ax = _get_ax(ax, figsize=(5.2, 3.6))
+    Ls_all = []
+    for i, (label, ths) in enumerate(curves.items()):
+        Ls, val, lo, hi = _threshold_arrays(ths)
+        ok = np.isfinite(val)
+        ax.errorbar(Ls[ok], val[ok], yerr=_finite_err(val, lo, hi)[:, ok], color=f"C{i}", marker="os^vDP"[i % 6],
+                    capsize=2, label=label)
+        Ls_all.extend(Ls.tolist())
+    first = next(iter(curves.values()), {})
+    if first and Ls_all:
+        L0, t0 = next(iter(first.items()))
+        grid = np.arange(min(Ls_all), max(Ls_all) + 1)
+        ax.plot(grid, t0.value * np.log(grid * v * m / delta) / np.log(L0 * v * m / delta), color="0.5", ls="--",
+                lw=1, label=r"$\propto\log(Lvm/\delta)$")
+        ax.plot(grid, t0.value * float(m) ** (grid - L0), color="0.5", ls=":", lw=1, label=r"$\propto m^{L}$")
+        ax.set_xticks(grid)
+    ax.set(yscale="log", xlabel="depth L", ylabel=ylabel)
+    _legend(ax, legend, "x-small")
     return fig
 
 
