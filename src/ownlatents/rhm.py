@@ -21,6 +21,9 @@ Conventions used throughout the library:
 Every string has the same probability ``1 / n_strings``, so i.i.d. sampling from the
 RHM is uniform sampling of strings with replacement, and sampling *distinct*
 strings is uniform sampling without replacement (see :meth:`RHM.sample`).
+:meth:`RHM.sample_prefix` is a second i.i.d. stream in which the first ``s**h`` tokens
+of every string (its leftmost height-``h`` subtree) can be drawn without the rest; ILC
+uses it to sample at each level only the part of the strings it reads.
 """
 
 from __future__ import annotations
