@@ -104,3 +104,24 @@ def test_bad_input(rhm, test_sample):
         ILC(V, S, L).fit_rhm(rhm, 0, 0)
     with pytest.raises(ValueError, match="does not match"):
         fit_path(rhm, [10], seed=0, estimators=[ILC(V, S, L + 1)])
+
+
+@pytest.mark.parametrize("options", [{}, {"pool_blocks": True}])
+def test_streaming_memory_does_not_grow_with_P(options):
+    """With the in-memory cache off, a fit holds one chunk at a time: its peak allocation is
+    set by chunk_size, not by P (the property that lets P = 10^7 strings run in < 2 GB)."""
+    import tracemalloc
+
+    rhm = RHM(V, M, S, 4, seed=0)
+
+    def peak(P):
+        tracemalloc.start()
+        fit_path(rhm, [P], seed=0, chunk_size=1024, cache_bytes=0, **options)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    peak(20_000)  # warm-up: the first call also imports k-means
+    small, large = peak(20_000), peak(200_000)
+    assert large < 1.5 * small, (small, large)  # 10x more strings, about the same peak
+    assert large < 200_000 * rhm.n_tokens / 3   # far below holding the stream (1 byte per token)

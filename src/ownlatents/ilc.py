@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .probes import matched_accuracy
+from .probes import level_accuracies
 from .rhm import RHM, RHMSample
 from .validation import check_int as _check_int
 
@@ -290,11 +290,14 @@ class ILC:
         return out
 
     def score(self, sample: RHMSample) -> list[float]:
-        """Per-level accuracy (levels ``1..L-1``) after optimal label matching, on ``sample``."""
+        """Per-level accuracy (levels ``1..L-1``) after optimal label matching, on ``sample``.
+
+        The same as ``probes.level_accuracies(self.transform(x), true_levels, v)``: one Hungarian
+        matching per level (labels are only defined up to a permutation), ``-1`` counted wrong."""
         if not isinstance(sample, RHMSample) or sample.L != self.L:
             raise ValueError(f"sample must be an RHMSample of depth L={self.L}")
         preds = self.transform(sample.tokens, sample if self.oracle else None)
-        return [matched_accuracy(p, sample[l + 1], self.v) for l, p in enumerate(preds)]
+        return level_accuracies(preds, [sample[l] for l in range(1, self.L)], self.v)
 
 
 # ---------------------------------------------------------------------- shared passes
