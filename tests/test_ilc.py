@@ -66,6 +66,24 @@ def test_transform_shapes_and_unknown(rhm, test_sample):
     assert np.all(out[0][:, 1:] >= 0)
 
 
+def test_unseen_guess_labels_everything_and_keeps_the_clusters(rhm, test_sample):
+    tokens = rhm.sample(40, seed=1).tokens  # far too few strings: most tuples unseen
+    err = ILC(V, S, L).fit(tokens)
+    guess = ILC(V, S, L, unseen="guess").fit(tokens)
+    assert np.any(err.tables_[0] < 0) and np.all(guess.tables_[0] >= 0)
+    seen = err.tables_[0] >= 0
+    assert np.array_equal(guess.tables_[0][seen], err.tables_[0][seen])  # same clusters where seen
+    out = guess.transform(test_sample.tokens)
+    assert all(np.all((o >= 0) & (o < V)) for o in out)  # nothing unknown at any level
+    acc_err, acc_guess = err.score(test_sample), guess.score(test_sample)
+    # unknowns count as wrong ("error") or as a uniform guess: chance ~ 1/v instead of ~0
+    assert acc_err[-1] < 0.5 / V < 0.8 / V < acc_guess[-1] < 0.5
+    again = ILC(V, S, L, unseen="guess").fit(tokens)  # the guesses are seeded
+    assert all(np.array_equal(a, b) for a, b in zip(again.tables_, guess.tables_))
+    with pytest.raises(ValueError, match="unseen"):
+        ILC(V, S, L, unseen="nearest")
+
+
 def test_tables_are_consistent_with_transform(rhm, test_sample):
     est = ILC(V, S, L).fit(rhm.sample(20000, seed=1).tokens)
     out = est.transform(test_sample.tokens)

@@ -36,9 +36,10 @@ from .validation import check_int as _check_int
 __all__ = ["ILC", "fit_path", "ilc_point", "ILCPathSweep", "ilc_sweep", "per_level_rows", "variant_name", "main"]
 
 CONTEXTS = ("one", "all")
+UNSEEN = ("error", "guess")
 # the ILC options a sweep may vary (they name a variant in tables and plots)
 _OPTION_NAMES = ("context", "pool_blocks", "oracle", "kmeans_weighted", "kmeans_init", "kmeans_n_init", "min_count",
-                 "tuple_pos", "cousin_pos")
+                 "unseen", "tuple_pos", "cousin_pos")
 _MAX_TABLE = 2**24
 
 
@@ -61,10 +62,16 @@ class ILC:
     kmeans_init, kmeans_n_init, kmeans_weighted : k-means settings (weighted = points
         weighted by their counts).  kmeans_seed : seed of k-means (level ``l`` uses
         ``kmeans_seed + l``).
-    min_count : tuples seen fewer times are not clustered (label -1); default 1.
+    min_count : tuples seen fewer times are not clustered; default 1.
+    unseen : what a tuple that was not clustered (never seen at the tuple position, or seen
+        fewer than ``min_count`` times) is mapped to.  ``"error"`` (default, the spec's): the
+        label ``-1``, which propagates upwards and counts as wrong.  ``"guess"``: a label drawn
+        uniformly at random once per tuple value at fit time (seeded by ``kmeans_seed`` and the
+        level), so nothing is ever unknown and accuracy at tiny P sits at chance, not at 0.
 
     After ``fit``: ``tables_[l]`` (length ``v**s``) maps each level-``l`` tuple code
-    (:func:`ownlatents.rhm.encode_tuples`) to its cluster, ``-1`` if unseen;
+    (:func:`ownlatents.rhm.encode_tuples`) to its cluster, ``-1`` if unseen (with
+    ``unseen="guess"``: the guessed label);
     ``n_seen_[l]`` is the number of distinct tuples clustered at level ``l``;
     ``contexts_[l] = (codes, X)``: the clustered tuple codes and their empirical context vectors.
     """
@@ -85,6 +92,7 @@ class ILC:
         kmeans_weighted: bool = False,
         kmeans_seed: int = 0,
         min_count: int = 1,
+        unseen: str = "error",
     ):
         self.v = _check_int("v", v, 2)
         self.s = _check_int("s", s, 2)
@@ -111,6 +119,9 @@ class ILC:
         self.kmeans_weighted = bool(kmeans_weighted)
         self.kmeans_seed = _check_int("kmeans_seed", kmeans_seed, 0)
         self.min_count = _check_int("min_count", min_count, 1)
+        if unseen not in UNSEEN:
+            raise ValueError(f"unseen must be one of {UNSEEN}, got {unseen!r}")
+        self.unseen = unseen
         # derived constants
         self._B = self.v + 1  # extended alphabet: v = unknown
         self._dtype = np.uint8 if self._B <= 256 else np.uint16
@@ -128,7 +139,7 @@ class ILC:
     def get_params(self) -> dict:
         """The constructor arguments."""
         keys = ("v", "s", "L", "tuple_pos", "cousin_pos", "context", "pool_blocks", "oracle", "kmeans_init",
-                "kmeans_n_init", "kmeans_weighted", "kmeans_seed", "min_count")
+                "kmeans_n_init", "kmeans_weighted", "kmeans_seed", "min_count", "unseen")
         return {k: getattr(self, k) for k in keys}
 
     def __repr__(self) -> str:
@@ -232,6 +243,9 @@ class ILC:
                 warnings.simplefilter("ignore")  # duplicate points -> fewer distinct clusters
                 labels = km.fit_predict(X, sample_weight=n[seen] if self.kmeans_weighted else None)
             table[seen] = labels
+        if self.unseen == "guess":
+            guess = np.random.default_rng([self.kmeans_seed, level]).integers(v, size=table.size)
+            table = np.where(table >= 0, table, guess)
         ext = np.full(B**self.s, v, dtype=self._dtype)
         ext[self._std_to_ext] = np.where(table >= 0, table, v)
         self.contexts_.append((seen, X if seen.size else np.zeros((0, J * v))))

@@ -53,7 +53,7 @@ PRESETS: dict[str, dict[str, dict]] = {
             "variants": dict(
                 v=8, s=3, L=4, m=6, lo=0.1, hi=100.0, per_decade=3, seeds=[0, 1, 2], n_test=5_000,
                 variants=[{}, {"kmeans_weighted": True}, {"pool_blocks": True}, {"context": "all"},
-                          {"context": "all", "pool_blocks": True}, {"oracle": True}],
+                          {"context": "all", "pool_blocks": True}, {"oracle": True}, {"unseen": "guess"}],
             ),
             "bench": dict(v=8, m=12, s=3, L=4, P=100_000, seed=0),
         },
@@ -123,7 +123,7 @@ PRESETS: dict[str, dict[str, dict]] = {
             "variants": dict(
                 v=8, s=3, L=5, m=8, lo=0.01, hi=100.0, per_decade=4, seeds=[0, 1, 2], n_test=10_000,
                 variants=[{}, {"kmeans_weighted": True}, {"pool_blocks": True}, {"context": "all"},
-                          {"context": "all", "pool_blocks": True}, {"oracle": True}],
+                          {"context": "all", "pool_blocks": True}, {"oracle": True}, {"unseen": "guess"}],
             ),
             "bench": dict(v=8, m=32, s=3, L=5, P=1_000_000, seed=0),
         },
