@@ -65,7 +65,7 @@ def test_pstar_vs_m():
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any("fit" in t for t in labels) and any("m^3" in t for t in labels) and any("m^{5}" in t for t in labels)
+    assert any("fit" in t for t in labels) and any("m^{3}" in t for t in labels) and any("m^{5}" in t for t in labels)
     # nan points and infinite bounds are tolerated; explicit fit; no fit
     P2 = P.copy()
     P2[0] = np.nan
@@ -125,3 +125,13 @@ def test_draw_tree_and_rule_table():
     fig = plots.rule_table(rhm, level=1)
     assert fig.axes
     plt.close("all")
+
+
+def test_pstar_vs_other_parameter():
+    v = np.array([8, 12, 16, 24.0])
+    P = 30 * v * np.array([1.0, 1.1, 0.95, 1.02])
+    fig = plots.pstar_vs(v, P, name="v", guides=((1, "--"),))
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_xlabel() == "v" and any(r"\propto v$" in t for t in labels)
+    assert any("v^{1.0" in t or "v^{0.9" in t for t in labels)  # the fitted slope, close to 1

@@ -473,17 +473,19 @@ class ILCPathSweep:
 
 def ilc_sweep(cfg: dict, *, path=None, progress: bool = True, jobs: int = 1):
     """Run one sweep section of the ``ilc`` preset (keys ``v, s, L, m, seeds, lo, hi, per_decade``,
-    optional ``variants``, ``n_test``); P grid in units of ``v m^3``.  ``jobs``: worker processes,
+    optional ``variants``, ``n_test``; ``v``, ``L`` and ``m`` may be lists); P grid in units of ``v m^3``.  ``jobs``: worker processes,
     one (parameters, seed) P-path each.  Returns a SweepResult."""
     from .sweeps import param_grid, run_sweep, scaled_grid
 
     def grid(p):
         return scaled_grid(p["v"] * p["m"] ** 3, cfg["lo"], cfg["hi"], cfg["per_decade"])
 
-    Ls = cfg["L"] if isinstance(cfg["L"], (list, tuple)) else [cfg["L"]]
-    ms = cfg["m"] if isinstance(cfg["m"], (list, tuple)) else [cfg["m"]]
+    def as_list(x):
+        return list(x) if isinstance(x, (list, tuple)) else [x]
+
     variants = cfg.get("variants", [{}])
-    params = [dict(p, **var) for var in variants for p in param_grid(v=[cfg["v"]], s=[cfg["s"]], L=Ls, m=ms)]
+    params = [dict(p, **var) for var in variants
+              for p in param_grid(v=as_list(cfg["v"]), s=[cfg["s"]], L=as_list(cfg["L"]), m=as_list(cfg["m"]))]
     fn = ILCPathSweep(grid, n_test=cfg.get("n_test", 10_000))
     return run_sweep(fn, P_grid=grid, params=params, seeds=list(cfg["seeds"]), path=path,
                      desc=cfg.get("desc", "ILC"), progress=progress, meta={"section": cfg}, jobs=jobs)
@@ -508,13 +510,13 @@ def variant_name(row) -> str:
 
 
 #: the sweep sections of the ``ilc`` preset that ``main`` runs
-SWEEPS = ("main", "weighted", "depth", "variants")
+SWEEPS = ("main", "weighted", "depth", "variants", "vocab")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run the ``ilc`` sweeps of the preset in force and store them under ``results/``.
 
-    ``OWNLATENTS_PRESET=full python -m ownlatents.ilc [main] [weighted] [depth] [variants] [--jobs N]``
+    ``OWNLATENTS_PRESET=full python -m ownlatents.ilc [main] [weighted] [depth] [variants] [vocab] [--jobs N]``
     """
     from .sweeps import run_preset_sweeps
 

@@ -25,7 +25,7 @@ from .sweeps import (
     thresholds_by,
 )
 
-__all__ = ["CMAP", "group_colors", "accuracy_vs_P", "pstar_vs_m", "pstar_vs_depth", "standard_figure", "draw_tree", "rule_table"]
+__all__ = ["CMAP", "group_colors", "accuracy_vs_P", "pstar_vs", "pstar_vs_m", "pstar_vs_depth", "standard_figure", "draw_tree", "rule_table"]
 
 CMAP = "viridis"
 OVERLAY_LABEL = "full preset (results/)"
@@ -163,77 +163,84 @@ def _finite_err(value, low, high):
     return np.nan_to_num(np.vstack([np.clip(down, 0, None), np.clip(up, 0, None)]))
 
 
-def pstar_vs_m(
-    m: Sequence[float],
+def pstar_vs(
+    x: Sequence[float],
     P_star: Sequence[float],
     low: Sequence[float] | None = None,
     high: Sequence[float] | None = None,
     *,
-    L: int,
+    name: str,
+    guides: Sequence[tuple[float, str]],
     ax=None,
     fit: ExponentFit | bool | None = None,
     colors: Mapping[Any, Any] | None = None,
     cmap: str = CMAP,
-    guides: bool = True,
     overlay: tuple | None = None,
     overlay_label: str = OVERLAY_LABEL,
     ylabel: str = r"$P^*$",
     legend: bool | str | Mapping[str, Any] = True,
 ):
-    """P* versus m on log–log axes with guides ∝ m^3 (dashed) and ∝ m^(L+1) (dotted).
+    """P* versus one grammar parameter ``name`` (e.g. ``"m"`` or ``"v"``) on log–log axes.
 
-    Guides pass through the geometric centre of the finite points.  ``fit``: an
-    :class:`~ownlatents.sweeps.ExponentFit` to draw, ``None`` to fit here (needs two finite
-    points), ``False`` for none; its slope and interval go in the legend.  ``overlay``:
-    ``(m, P_star)`` or ``(m, P_star, low, high)`` drawn as open squares.
+    ``guides``: ``(exponent, linestyle)`` pairs, power laws through the geometric centre of the
+    finite points.  ``fit``: an :class:`~ownlatents.sweeps.ExponentFit` to draw, ``None`` to fit
+    here (needs two finite points), ``False`` for none; its slope and interval go in the legend.
+    ``overlay``: ``(x, P_star)`` or ``(x, P_star, low, high)`` drawn as open squares.
     """
-    m = np.asarray(m, dtype=float)
+    x = np.asarray(x, dtype=float)
     y = np.asarray(P_star, dtype=float)
     fig, ax = _get_ax(ax, figsize=(3.6, 3.2))
     if colors is None:
-        colors = group_colors(list(m), cmap)
+        colors = group_colors(list(x), cmap)
     err = _finite_err(y, low, high)
     ok = np.isfinite(y) & (y > 0)
     for i in np.nonzero(ok)[0]:
-        c = colors.get(m[i], "k")  # hash(6) == hash(6.0): int or float keys both match
-        ax.errorbar(m[i], y[i], yerr=err[:, i : i + 1], color=c, marker="o", markersize=5, capsize=2, linestyle="none")
+        c = colors.get(x[i], "k")  # hash(6) == hash(6.0): int or float keys both match
+        ax.errorbar(x[i], y[i], yerr=err[:, i : i + 1], color=c, marker="o", markersize=5, capsize=2, linestyle="none")
     if overlay is not None:
-        om, oy, *ob = (np.asarray(a, dtype=float) if a is not None else None for a in overlay)
+        ox, oy, *ob = (np.asarray(a, dtype=float) if a is not None else None for a in overlay)
         oerr = _finite_err(oy, *(ob + [None, None])[:2])
         ook = np.isfinite(oy) & (oy > 0)
-        ax.errorbar(om[ook], oy[ook], yerr=oerr[:, ook], color="0.3", marker="s", markerfacecolor="none",
+        ax.errorbar(ox[ook], oy[ook], yerr=oerr[:, ook], color="0.3", marker="s", markerfacecolor="none",
                     linestyle="none", capsize=2, label=overlay_label)
-    if fit is None and ok.sum() >= 2 and len(np.unique(m[ok])) >= 2:
-        fit = fit_exponent(m, y, low=low, high=high)
-    all_m = np.concatenate([m, om]) if overlay is not None else m
-    all_m = all_m[np.isfinite(all_m)]
-    grid_m = np.geomspace(all_m.min() * 0.9, all_m.max() * 1.1, 50) if len(all_m) else np.array([])
+    if fit is None and ok.sum() >= 2 and len(np.unique(x[ok])) >= 2:
+        fit = fit_exponent(x, y, low=low, high=high)
+    all_x = np.concatenate([x, ox]) if overlay is not None else x
+    all_x = all_x[np.isfinite(all_x)]
+    grid = np.geomspace(all_x.min() * 0.9, all_x.max() * 1.1, 50) if len(all_x) else np.array([])
     if isinstance(fit, ExponentFit):
         lo_s, hi_s = fit.slope_low, fit.slope_high
         if not math.isfinite(lo_s) and math.isfinite(fit.slope_low_boot):
             lo_s, hi_s = fit.slope_low_boot, fit.slope_high_boot
         interval = f" [{lo_s:.2f}, {hi_s:.2f}]" if math.isfinite(lo_s) else ""
-        ax.plot(grid_m, fit.predict(grid_m), color="k", linewidth=1.2,
-                label=rf"fit: $P^*\propto m^{{{fit.slope:.2f}}}${interval}")
-    if guides and ok.any():
-        lm, ly = np.log(m[ok]), np.log(y[ok])
-        for expo, ls, lab in ((3, "--", r"$\propto m^3$"), (L + 1, ":", rf"$\propto m^{{{L + 1}}}$")):
-            c0 = np.exp(np.mean(ly - expo * lm))
-            ax.plot(grid_m, c0 * grid_m**expo, color="0.45", linestyle=ls, linewidth=1.1, label=lab)
+        ax.plot(grid, fit.predict(grid), color="k", linewidth=1.2,
+                label=rf"fit: $P^*\propto {name}^{{{fit.slope:.2f}}}${interval}")
+    if ok.any():
+        lx, ly = np.log(x[ok]), np.log(y[ok])
+        for expo, ls in guides:
+            c0 = np.exp(np.mean(ly - expo * lx))
+            ax.plot(grid, c0 * grid**expo, color="0.45", linestyle=ls, linewidth=1.1,
+                    label=rf"$\propto {name}^{{{expo:g}}}$" if expo != 1 else rf"$\propto {name}$")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ticks = sorted(set(all_m.tolist()))
+    ticks = sorted(set(all_x.tolist()))
     if ticks:
         from matplotlib.ticker import NullFormatter
 
         ax.set_xticks(ticks)
         ax.set_xticklabels([f"{t:g}" for t in ticks])
         ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.set_xlim(grid_m[0], grid_m[-1])
-    ax.set_xlabel("m")
+        ax.set_xlim(grid[0], grid[-1])
+    ax.set_xlabel(name)
     ax.set_ylabel(ylabel)
     _legend(ax, legend, "x-small")
     return fig
+
+
+def pstar_vs_m(m, P_star, low=None, high=None, *, L: int, guides: bool = True, **kwargs):
+    """P* versus m on log–log axes with guides ∝ m^3 (dashed, latent prediction) and
+    ∝ m^(L+1) (dotted, token-level SSL); other arguments as in :func:`pstar_vs`."""
+    return pstar_vs(m, P_star, low, high, name="m", guides=((3, "--"), (L + 1, ":")) if guides else (), **kwargs)
 
 
 def _threshold_arrays(ths: Mapping[Any, Threshold]):

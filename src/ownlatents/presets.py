@@ -55,6 +55,9 @@ PRESETS: dict[str, dict[str, dict]] = {
                 variants=[{}, {"kmeans_weighted": True}, {"pool_blocks": True}, {"context": "all"},
                           {"context": "all", "pool_blocks": True}, {"oracle": True}, {"unseen": "guess"}],
             ),
+            # beyond the paper: P* against the vocabulary size v at fixed m (the theorem's factor v)
+            "vocab": dict(v=[8, 12, 16, 24], s=3, L=4, m=4, lo=0.1, hi=100.0, per_decade=3, seeds=[0, 1, 2],
+                          n_test=5_000),
             "bench": dict(v=8, m=12, s=3, L=4, P=100_000, seed=0),
         },
         # Chapter 5: data2vec and the masked-token (MLM) baseline (see ownlatents.data2vec).  A toy
@@ -125,6 +128,8 @@ PRESETS: dict[str, dict[str, dict]] = {
                 variants=[{}, {"kmeans_weighted": True}, {"pool_blocks": True}, {"context": "all"},
                           {"context": "all", "pool_blocks": True}, {"oracle": True}, {"unseen": "guess"}],
             ),
+            "vocab": dict(v=[8, 12, 16, 24, 32], s=3, L=5, m=8, lo=0.01, hi=100.0, per_decade=4, seeds=[0, 1, 2],
+                          n_test=10_000),
             "bench": dict(v=8, m=32, s=3, L=5, P=1_000_000, seed=0),
         },
         # Chapter 5: the paper's encoder and optimiser (Table 1), offline and online; GPU only.
