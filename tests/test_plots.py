@@ -102,6 +102,18 @@ def test_standard_figure(layout):
     fig.canvas.draw()
 
 
+def test_standard_figure_by_vocabulary():
+    # P* = 2 v m^3 at every v: collapse under v m^3, fitted exponent in v close to 1
+    rows = [r for v in (8, 16, 32) for r in synthetic_rows(ms=(4,), v=v, rng=v)]
+    fig = plots.standard_figure(rows, v=8, L=3, group="v", n_boot=50)
+    assert set(fig.summary["thresholds"]) == {8, 16, 32}
+    assert abs(fig.summary["fit"].slope - 1) < 0.2
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert any(r"\propto v$" in t for t in labels) and not any("m^" in t for t in labels)
+    with pytest.raises(ValueError, match="group"):
+        plots.standard_figure(rows, v=8, L=3, group="L")
+
+
 def test_standard_figure_degenerate():
     # one m only, never crossing: draws, no fit
     rows = [r for r in synthetic_rows(ms=(3,)) if True]

@@ -270,22 +270,32 @@ def standard_figure(
     ylabel: str | None = None,
     figsize: tuple[float, float] | None = None,
     cmap: str = CMAP,
+    guides: Sequence[tuple[float, str]] | None = None,
 ):
     """The paper's standard figure for one learner.
 
     Main panel: accuracy vs P/(v m^3) (should collapse), inset: the same vs raw P;
     P* vs m (log–log, guides ∝ m^3 dashed and ∝ m^(L+1) dotted, fitted exponent with
     its interval in the legend) as a second panel (``layout="panels"``) or as a second
-    inset (``layout="insets"``).  P* is the crossing of ``level`` with a bootstrap over
+    inset (``layout="insets"``).  ``group="v"`` draws one curve per vocabulary size
+    instead (rows must hold ``v`` and ``m``; guide ∝ v); ``guides`` overrides the
+    ``(exponent, linestyle)`` guides of the P* panel.  P* is the crossing of ``level`` with a bootstrap over
     seeds.  The thresholds and fit are attached as ``fig.summary`` (dict with keys
     ``thresholds``, ``fit``, ``overlay_thresholds``).
     """
+    if group not in ("m", "v"):
+        raise ValueError(f"group must be 'm' or 'v', got {group!r}")
     rows = _as_rows(rows)
     over = _as_rows(overlay) if overlay is not None else []
     plt = _plt()
     keys = [r[group] for r in rows + over]
     colors = group_colors(keys, cmap)
-    scale = lambda r: v * float(r[group]) ** 3  # noqa: E731
+    if group == "m":
+        scale = lambda r: v * float(r["m"]) ** 3  # noqa: E731
+        guides = ((3, "--"), (L + 1, ":")) if guides is None else guides
+    else:
+        scale = lambda r: float(r["v"]) * float(r["m"]) ** 3  # noqa: E731
+        guides = ((1, "--"),) if guides is None else guides
     if layout == "panels":
         fig, (ax, ax_p) = plt.subplots(1, 2, figsize=figsize or (9.0, 3.8), layout="constrained",
                                        gridspec_kw={"width_ratios": [1.6, 1]})
@@ -318,7 +328,7 @@ def standard_figure(
         if ok.sum() >= 2 and len(np.unique(m[ok])) >= 2:
             fit = fit_exponent(m, val, low=lo, high=hi, ci=ci, interval_ci=ci)
         o_arr = _threshold_arrays(o_ths) if o_ths else None
-        pstar_vs_m(m, val, lo, hi, L=L, ax=ax_p, fit=fit if fit is not None else False,
+        pstar_vs(m, val, lo, hi, name=group, guides=guides, ax=ax_p, fit=fit if fit is not None else False,
                    colors={float(k): c for k, c in colors.items()}, overlay=o_arr,
                    overlay_label=overlay_label, ylabel=rf"$P^*$ ({_level_name(level)})",
                    legend="upper left" if layout == "panels" else outside_bottom)
